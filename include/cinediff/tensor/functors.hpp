@@ -9,6 +9,29 @@
 // struct (or holds its parameters by value) so kernels can be passed by value to a device.
 namespace cinediff::op {
 
+// Math calls go through these so that argument-dependent lookup finds overloads for other number
+// types (autograd's dual numbers) while float and double use <cmath>.
+#define CINEDIFF_MATH_FORWARD(name)                                                                          \
+    template <class A>                                                                                       \
+    CINEDIFF_HOST_DEVICE auto math_##name(A a) {                                                             \
+        using std::name;                                                                                     \
+        return name(a);                                                                                      \
+    }
+CINEDIFF_MATH_FORWARD(abs)
+CINEDIFF_MATH_FORWARD(exp)
+CINEDIFF_MATH_FORWARD(log)
+CINEDIFF_MATH_FORWARD(sqrt)
+CINEDIFF_MATH_FORWARD(tanh)
+CINEDIFF_MATH_FORWARD(erf)
+CINEDIFF_MATH_FORWARD(sin)
+CINEDIFF_MATH_FORWARD(cos)
+#undef CINEDIFF_MATH_FORWARD
+template <class A, class B>
+CINEDIFF_HOST_DEVICE auto math_pow(A a, B b) {
+    using std::pow;
+    return pow(a, b);
+}
+
 #define CINEDIFF_BINARY_FUNCTOR(name, expr)                                                                  \
     struct name {                                                                                            \
         template <class A, class B>                                                                          \
@@ -31,7 +54,7 @@ CINEDIFF_BINARY_FUNCTOR(logical_or, a || b);
 // NaN-propagating like torch.maximum / torch.minimum.
 CINEDIFF_BINARY_FUNCTOR(maximum, (a != a || b != b) ? a + b : (a > b ? a : b));
 CINEDIFF_BINARY_FUNCTOR(minimum, (a != a || b != b) ? a + b : (a < b ? a : b));
-CINEDIFF_BINARY_FUNCTOR(power, decltype(a)(std::pow(a, b)));
+CINEDIFF_BINARY_FUNCTOR(power, decltype(a)(math_pow(a, b)));
 #undef CINEDIFF_BINARY_FUNCTOR
 
 #define CINEDIFF_UNARY_FUNCTOR(name, expr)                                                                   \
@@ -43,17 +66,17 @@ CINEDIFF_BINARY_FUNCTOR(power, decltype(a)(std::pow(a, b)));
     }
 CINEDIFF_UNARY_FUNCTOR(negate, -a);
 CINEDIFF_UNARY_FUNCTOR(logical_not, !a);
-CINEDIFF_UNARY_FUNCTOR(abs, decltype(a)(std::abs(a)));
-CINEDIFF_UNARY_FUNCTOR(exp, decltype(a)(std::exp(a)));
-CINEDIFF_UNARY_FUNCTOR(log, decltype(a)(std::log(a)));
-CINEDIFF_UNARY_FUNCTOR(sqrt, decltype(a)(std::sqrt(a)));
-CINEDIFF_UNARY_FUNCTOR(rsqrt, decltype(a)(decltype(a)(1) / std::sqrt(a)));
-CINEDIFF_UNARY_FUNCTOR(tanh, decltype(a)(std::tanh(a)));
-CINEDIFF_UNARY_FUNCTOR(erf, decltype(a)(std::erf(a)));
-CINEDIFF_UNARY_FUNCTOR(sin, decltype(a)(std::sin(a)));
-CINEDIFF_UNARY_FUNCTOR(cos, decltype(a)(std::cos(a)));
+CINEDIFF_UNARY_FUNCTOR(abs, decltype(a)(math_abs(a)));
+CINEDIFF_UNARY_FUNCTOR(exp, decltype(a)(math_exp(a)));
+CINEDIFF_UNARY_FUNCTOR(log, decltype(a)(math_log(a)));
+CINEDIFF_UNARY_FUNCTOR(sqrt, decltype(a)(math_sqrt(a)));
+CINEDIFF_UNARY_FUNCTOR(rsqrt, decltype(a)(decltype(a)(1) / math_sqrt(a)));
+CINEDIFF_UNARY_FUNCTOR(tanh, decltype(a)(math_tanh(a)));
+CINEDIFF_UNARY_FUNCTOR(erf, decltype(a)(math_erf(a)));
+CINEDIFF_UNARY_FUNCTOR(sin, decltype(a)(math_sin(a)));
+CINEDIFF_UNARY_FUNCTOR(cos, decltype(a)(math_cos(a)));
 CINEDIFF_UNARY_FUNCTOR(square, a* a);
-CINEDIFF_UNARY_FUNCTOR(sigmoid, decltype(a)(decltype(a)(1) / (decltype(a)(1) + std::exp(-a))));
+CINEDIFF_UNARY_FUNCTOR(sigmoid, decltype(a)(decltype(a)(1) / (decltype(a)(1) + math_exp(-a))));
 CINEDIFF_UNARY_FUNCTOR(isnan, a != a);
 #undef CINEDIFF_UNARY_FUNCTOR
 
@@ -61,7 +84,10 @@ CINEDIFF_UNARY_FUNCTOR(isnan, a != a);
 template <class T>
 struct clamp {
     T lo, hi;
-    CINEDIFF_HOST_DEVICE T operator()(T a) const { return a < lo ? lo : (a > hi ? hi : a); }
+    template <class A>
+    CINEDIFF_HOST_DEVICE A operator()(A a) const {
+        return a < lo ? A(lo) : (a > hi ? A(hi) : a);
+    }
 };
 
 // Converts element types; the 16-bit float storage types go through float.
