@@ -21,10 +21,11 @@ if(NOT CINEDIFF_THRUST_INCLUDE_DIR)
 endif()
 add_library(cinediff_thrust INTERFACE)
 target_include_directories(cinediff_thrust SYSTEM INTERFACE "$<BUILD_INTERFACE:${CINEDIFF_THRUST_INCLUDE_DIR}>")
+# C++ sources only: nvcc-compiled (.cu) sources keep Thrust's default device system, CUDA.
 if(CINEDIFF_OPENMP)
-  target_compile_definitions(cinediff_thrust INTERFACE THRUST_DEVICE_SYSTEM=THRUST_DEVICE_SYSTEM_OMP)
+  target_compile_definitions(cinediff_thrust INTERFACE $<$<COMPILE_LANGUAGE:CXX>:THRUST_DEVICE_SYSTEM=THRUST_DEVICE_SYSTEM_OMP>)
 else()
-  target_compile_definitions(cinediff_thrust INTERFACE THRUST_DEVICE_SYSTEM=THRUST_DEVICE_SYSTEM_CPP)
+  target_compile_definitions(cinediff_thrust INTERFACE $<$<COMPILE_LANGUAGE:CXX>:THRUST_DEVICE_SYSTEM=THRUST_DEVICE_SYSTEM_CPP>)
 endif()
 
 # CUDA: AUTO turns on when nvcc is found.
@@ -33,6 +34,11 @@ if(NOT CINEDIFF_CUDA STREQUAL "OFF")
   include(CheckLanguage)
   check_language(CUDA)
   if(CMAKE_CUDA_COMPILER)
+    # Ampere (A100) machine code, Hopper (H100/H200) machine code plus PTX that newer GPUs JIT.
+    # A user's -DCMAKE_CUDA_ARCHITECTURES=... or CUDAARCHS environment variable wins.
+    if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES AND NOT DEFINED ENV{CUDAARCHS})
+      set(CMAKE_CUDA_ARCHITECTURES "80-real;90" CACHE STRING "CUDA architectures to build for")
+    endif()
     enable_language(CUDA)
     set(CINEDIFF_WITH_CUDA ON)
   elseif(CINEDIFF_CUDA STREQUAL "ON")

@@ -9,10 +9,27 @@
 
 namespace cinediff::autograd {
 
+// Element-typed, rank-erased access to a variable: what optimisers, state_dict loading and
+// checkpoints need (one virtual call per parameter, never per element).
+template <class T>
+class typed_variable : public variable_base {
+  public:
+    virtual std::span<T> value_span() = 0;
+    virtual std::vector<index_t> shape_vector() const = 0;
+    // The gradient's elements, or an empty span when no gradient has flowed in.
+    virtual std::span<T> grad_span() = 0;
+};
+
 template <class T, std::size_t Rank>
-class variable_data final : public variable_base {
+class variable_data final : public typed_variable<T> {
   public:
     explicit variable_data(Tensor<T, Rank> v) : value(std::move(v)) {}
+
+    std::span<T> value_span() override { return value.span(); }
+    std::vector<index_t> shape_vector() const override {
+        return {value.shape().begin(), value.shape().end()};
+    }
+    std::span<T> grad_span() override { return grad ? grad->span() : std::span<T>(); }
 
     Tensor<T, Rank> value;
     std::optional<Tensor<T, Rank>> grad; // absent until something flows into it

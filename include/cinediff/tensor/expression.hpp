@@ -143,7 +143,7 @@ class leaf {
         static_assert(R >= Rank);
         detail::leaf_kernel<value_type, R> k{m_view.data(), {}};
         for (std::size_t d = 0; d < R; ++d) {
-            if (d < R - Rank) {
+            if (d + Rank < R) {
                 k.strides[d] = 0;
             } else {
                 const std::size_t s = d - (R - Rank);
