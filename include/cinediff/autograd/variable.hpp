@@ -107,7 +107,7 @@ class Variable {
     }
 
     // Reverse-mode differentiation from this value with output gradient `grad_output`.
-    void backward(const Tensor<T, Rank>& grad_output, bool retain_graph = false) {
+    void backward(const Tensor<T, Rank>& grad_output, bool retain_graph = false) const {
         if (!requires_grad()) {
             throw std::logic_error("backward: the variable does not require grad and has no grad_fn");
         }
@@ -119,7 +119,7 @@ class Variable {
         run_backward(*m_data, retain_graph);
     }
     // From a single-element value (a loss): seeds the gradient with 1.
-    void backward(bool retain_graph = false) {
+    void backward(bool retain_graph = false) const {
         if (size() != 1) {
             throw shape_error(
                 "backward: grad can be implicitly created only for one-element outputs; this one has shape " +
