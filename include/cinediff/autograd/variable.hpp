@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <optional>
 #include <utility>
 
@@ -128,6 +129,15 @@ class Variable {
         backward(Tensor<T, Rank>(shape(), T(1)), retain_graph);
     }
 
+    // The gradient tensor itself, zero-filled when nothing has flowed in yet: for backward functions
+    // that add into part of it (split, index_select, gather) instead of the whole.
+    Tensor<T, Rank>& grad_accumulator() const {
+        if (!m_data->grad) {
+            m_data->grad.emplace(shape());
+        }
+        return *m_data->grad;
+    }
+
     // Adds to the gradient (used by operations' backward functions).
     template <class E>
     void accumulate_grad(const E& e) const {
@@ -164,18 +174,14 @@ void collect_input(std::vector<std::shared_ptr<variable_base>>& inputs, const V&
 
 } // namespace detail
 
-// Records an operation. `backward(grad_output)` is called with the gradient of the result and must
-// call accumulate_grad on the inputs that require it. Nothing is recorded (and nothing the lambda
-// captured is kept) when grad mode is off or no input requires a gradient.
-//
-//     auto y = record("exp", eval(exp(x.value())), [x](const auto& y, const auto& gy) {
-//         x.accumulate_grad(gy * y);   // y: the result's value, gy: its gradient
-//     }, x);
-template <class T, std::size_t Rank, class Backward, class... Inputs>
-Variable<T, Rank> record(const char* name, Tensor<T, Rank> value, Backward&& backward,
-                         const Inputs&... inputs) {
+namespace detail {
+
+// Creates the graph node of an operation whose inputs were gathered by `collect`.
+template <class T, std::size_t Rank, class Backward, class Collect>
+Variable<T, Rank> attach(const char* name, Tensor<T, Rank> value, Backward&& backward,
+                         bool any_input_requires_grad, Collect&& collect) {
     Variable<T, Rank> out(std::move(value));
-    if (!is_grad_enabled() || !(inputs.requires_grad() || ...)) {
+    if (!is_grad_enabled() || !any_input_requires_grad) {
         return out;
     }
     variable_data<T, Rank>* out_data = out.data().get();
@@ -184,12 +190,41 @@ Variable<T, Rank> record(const char* name, Tensor<T, Rank> value, Backward&& bac
             b(out_data->value, *out_data->grad);
         }
     };
-    auto n = std::make_shared<detail::lambda_node<decltype(call)>>(name, std::move(call));
-    (detail::collect_input(n->inputs, inputs), ...);
+    auto n = std::make_shared<lambda_node<decltype(call)>>(name, std::move(call));
+    collect(n->inputs);
     n->output = out_data;
     out_data->requires_grad = true;
     out_data->grad_fn = std::move(n);
     return out;
+}
+
+} // namespace detail
+
+// Records an operation. `backward(y, grad_output)` is called with the result's value and gradient
+// and must call accumulate_grad on the inputs that require it. Nothing is recorded (and nothing
+// the lambda captured is kept) when grad mode is off or no input requires a gradient.
+//
+//     auto y = record("exp", eval(exp(x.value())), [x](const auto& y, const auto& gy) {
+//         x.accumulate_grad(gy * y);
+//     }, x);
+template <class T, std::size_t Rank, class Backward, class... Inputs>
+Variable<T, Rank> record(const char* name, Tensor<T, Rank> value, Backward&& backward,
+                         const Inputs&... inputs) {
+    return detail::attach(name, std::move(value), std::forward<Backward>(backward),
+                          (inputs.requires_grad() || ...),
+                          [&](auto& list) { (detail::collect_input(list, inputs), ...); });
+}
+
+// The same for a runtime list of inputs (cat, stack).
+template <class T, std::size_t Rank, class Backward, class V>
+Variable<T, Rank> record(const char* name, Tensor<T, Rank> value, Backward&& backward,
+                         const std::vector<V>& inputs) {
+    const bool any = std::any_of(inputs.begin(), inputs.end(), [](const V& v) { return v.requires_grad(); });
+    return detail::attach(name, std::move(value), std::forward<Backward>(backward), any, [&](auto& list) {
+        for (const auto& v : inputs) {
+            detail::collect_input(list, v);
+        }
+    });
 }
 
 // Sums a gradient over the axes that broadcasting expanded, giving the input's shape.

@@ -26,45 +26,6 @@ namespace cinediff::nn::functional {
 
 namespace detail {
 
-// The gradient buffer of a Variable, created (zero) if nothing has flowed in yet: for backward
-// functions that add into a slice of the gradient instead of the whole.
-template <class T, std::size_t R>
-Tensor<T, R>& grad_buffer(const autograd::Variable<T, R>& v) {
-    auto& d = *v.data();
-    if (!d.grad) {
-        d.grad.emplace(d.value.shape());
-    }
-    return *d.grad;
-}
-
-// autograd::record for a runtime list of inputs (cat, stack).
-template <class T, std::size_t Rank, class Backward, class V>
-autograd::Variable<T, Rank> record_list(const char* name, Tensor<T, Rank> value, Backward&& backward,
-                                        const std::vector<V>& inputs) {
-    autograd::Variable<T, Rank> out(std::move(value));
-    bool any = false;
-    for (const auto& v : inputs) {
-        any = any || v.requires_grad();
-    }
-    if (!autograd::is_grad_enabled() || !any) {
-        return out;
-    }
-    autograd::variable_data<T, Rank>* out_data = out.data().get();
-    auto call = [out_data, b = std::forward<Backward>(backward)]() {
-        if (out_data->grad) {
-            b(out_data->value, *out_data->grad);
-        }
-    };
-    auto n = std::make_shared<autograd::detail::lambda_node<decltype(call)>>(name, std::move(call));
-    for (const auto& v : inputs) {
-        autograd::detail::collect_input(n->inputs, v);
-    }
-    n->output = out_data;
-    out_data->requires_grad = true;
-    out_data->grad_fn = std::move(n);
-    return out;
-}
-
 template <std::size_t R>
 std::size_t check_list_dim(const char* op, index_t dim, std::size_t count) {
     if (count == 0) {
@@ -107,7 +68,7 @@ requires(R >= 1) autograd::Variable<T, R> cat(const std::vector<autograd::Variab
         assign(out.view().narrow(static_cast<index_t>(d), offset, t.shape(d)), t.value());
         offset += t.shape(d);
     }
-    return detail::record_list(
+    return autograd::record(
         "cat", std::move(out),
         [tensors, d](const auto&, const auto& gy) {
             index_t off = 0;
@@ -139,7 +100,7 @@ autograd::Variable<T, R + 1> stack(const std::vector<autograd::Variable<T, R>>& 
     for (std::size_t i = 0; i < tensors.size(); ++i) {
         assign(out.view().select(static_cast<index_t>(d), static_cast<index_t>(i)), tensors[i].value());
     }
-    return detail::record_list(
+    return autograd::record(
         "stack", std::move(out),
         [tensors, d](const auto&, const auto& gy) {
             for (std::size_t i = 0; i < tensors.size(); ++i) {
@@ -181,7 +142,7 @@ requires(R >= 1) std::vector<autograd::Variable<T, R>> split(const autograd::Var
         out.push_back(autograd::record(
             "split", Tensor<T, R>(tensor.value().view().narrow(di, offset, s)),
             [tensor, di, offset, s](const auto&, const auto& gy) {
-                detail::add_into(detail::grad_buffer(tensor).view().narrow(di, offset, s), gy);
+                detail::add_into(tensor.grad_accumulator().view().narrow(di, offset, s), gy);
             },
             tensor));
         offset += s;
@@ -249,7 +210,7 @@ requires(R >= 1 && std::is_integral_v<I>) autograd::Variable<T, R> index_select(
     return autograd::record(
         "index_select", std::move(out),
         [input, di, index](const auto&, const auto& gy) {
-            auto& g = detail::grad_buffer(input);
+            auto& g = input.grad_accumulator();
             for (index_t i = 0; i < index.size(); ++i) { // in index order: repeated indices add up in order
                 detail::add_into(g.view().narrow(di, static_cast<index_t>(index.data()[i]), 1),
                                  gy.view().narrow(di, i, 1));
@@ -314,7 +275,7 @@ requires(R >= 1 &&
     return autograd::record(
         "gather", std::move(out),
         [input, d, index](const auto&, const auto& gy) {
-            T* g = detail::grad_buffer(input).data();
+            T* g = input.grad_accumulator().data();
             // Slices along dimension 0 write disjoint parts of the gradient unless d == 0.
             const index_t slices = (d == 0 || R == 1) ? 1 : index.shape(0);
             const index_t per = slices == 0 ? 0 : index.size() / slices;
