@@ -65,11 +65,11 @@ struct dual {
     // d(a^b) = b a^(b-1) da + a^b log(a) db; the second term only where b varies.
     CINEDIFF_HOST_DEVICE friend dual pow(dual a, dual b) {
         const T p = std::pow(a.v, b.v);
-        T d = a.d == T(0) ? T(0) : a.d * b.v * std::pow(a.v, b.v - T(1));
+        T deriv = a.d == T(0) ? T(0) : a.d * b.v * std::pow(a.v, b.v - T(1));
         if (b.d != T(0)) {
-            d += b.d * p * std::log(a.v);
+            deriv += b.d * p * std::log(a.v);
         }
-        return {p, d};
+        return {p, deriv};
     }
 };
 
