@@ -20,15 +20,6 @@
 // design (Eigen::setNbThreads only affects its matrix products), so every Eigen variant is given
 // twice: as Eigen runs it (_1t) and split into per-thread contiguous chunks with OpenMP (_2t).
 
-#include <benchmark/benchmark.h>
-
-#include <Eigen/Core>
-
-#include <cinediff/tensor/reduce.hpp>
-#include <cinediff/tensor/tensor.hpp>
-
-#include "prototype_assign.hpp"
-
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -37,6 +28,12 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <Eigen/Core>
+#include <benchmark/benchmark.h>
+
+#include <cinediff/tensor/reduce.hpp>
+#include <cinediff/tensor/tensor.hpp>
 
 #if defined(_OPENMP)
 #include <omp.h>
@@ -127,12 +124,18 @@ enum class Workload { sigmoid_mul_add, silu, affine_bcast, sum_last3, stream_cop
 
 const char* workload_name(Workload w) {
     switch (w) {
-    case Workload::sigmoid_mul_add: return "sigmoid_mul_add";
-    case Workload::silu: return "silu";
-    case Workload::affine_bcast: return "affine_bcast";
-    case Workload::sum_last3: return "sum_last3";
-    case Workload::stream_copy: return "stream_copy";
-    case Workload::stream_triad: return "stream_triad";
+    case Workload::sigmoid_mul_add:
+        return "sigmoid_mul_add";
+    case Workload::silu:
+        return "silu";
+    case Workload::affine_bcast:
+        return "affine_bcast";
+    case Workload::sum_last3:
+        return "sum_last3";
+    case Workload::stream_copy:
+        return "stream_copy";
+    case Workload::stream_triad:
+        return "stream_triad";
     }
     return "?";
 }
@@ -141,12 +144,18 @@ const char* workload_name(Workload w) {
 double useful_bytes(Workload w, const Inputs& in) {
     const double n = static_cast<double>(in.n) * sizeof(float);
     switch (w) {
-    case Workload::sigmoid_mul_add: return 3 * n;
-    case Workload::silu: return 2 * n;
-    case Workload::affine_bcast: return 2 * n;
-    case Workload::sum_last3: return n;
-    case Workload::stream_copy: return 2 * n;
-    case Workload::stream_triad: return 3 * n;
+    case Workload::sigmoid_mul_add:
+        return 3 * n;
+    case Workload::silu:
+        return 2 * n;
+    case Workload::affine_bcast:
+        return 2 * n;
+    case Workload::sum_last3:
+        return n;
+    case Workload::stream_copy:
+        return 2 * n;
+    case Workload::stream_triad:
+        return 3 * n;
     }
     return 0;
 }
@@ -171,9 +180,6 @@ Impl make_impl(Workload w, const std::string& impl, int threads) {
         if (impl == "cinediff_fused") {
             return [](Inputs& in, Scratch&) { in.y = in.a * sigmoid(in.b) + 1.0f; };
         }
-        if (impl == "proto_vexp") {
-            return [](Inputs& in, Scratch&) { in.y = in.a * bench_proto::sigmoid_v(in.b) + 1.0f; };
-        }
         if (impl == "eigen_fused") {
             return [threads](Inputs& in, Scratch&) {
                 run_split(threads, in.n, [&](index_t b, index_t len) {
@@ -190,17 +196,15 @@ Impl make_impl(Workload w, const std::string& impl, int threads) {
                 run_split(threads, in.n, [&](index_t b, index_t len) {
                     s.t2.segment(b, len) = in.A().segment(b, len) * s.t1.segment(b, len);
                 });
-                run_split(threads, in.n,
-                          [&](index_t b, index_t len) { in.Y().segment(b, len) = s.t2.segment(b, len) + 1.0f; });
+                run_split(threads, in.n, [&](index_t b, index_t len) {
+                    in.Y().segment(b, len) = s.t2.segment(b, len) + 1.0f;
+                });
             };
         }
         break;
     case Workload::silu:
         if (impl == "cinediff_fused") {
             return [](Inputs& in, Scratch&) { in.y = in.a * sigmoid(in.a); };
-        }
-        if (impl == "proto_vexp") {
-            return [](Inputs& in, Scratch&) { in.y = in.a * bench_proto::sigmoid_v(in.a); };
         }
         if (impl == "eigen_fused") {
             return [threads](Inputs& in, Scratch&) {
@@ -222,27 +226,15 @@ Impl make_impl(Workload w, const std::string& impl, int threads) {
         }
         break;
     case Workload::affine_bcast:
-        if (impl == "cinediff_fused") { // broadcast leaves: the executor's strided row path
+        if (impl == "cinediff_fused") { // broadcast leaves: the executor's merged, tiled row path
             return [](Inputs& in, Scratch&) { in.y = (in.a - in.mean) * in.rstd * in.gamma + in.beta; };
-        }
-        if (impl == "proto_coalesce") {
-            return [](Inputs& in, Scratch&) {
-                bench_proto::run_assignment_coalesced(in.y.view(),
-                                                      as_node((in.a - in.mean) * in.rstd * in.gamma + in.beta));
-            };
-        }
-        if (impl == "proto_tiled") {
-            return [](Inputs& in, Scratch&) {
-                bench_proto::run_assignment_tiled(in.y.view(),
-                                                  as_node((in.a - in.mean) * in.rstd * in.gamma + in.beta));
-            };
         }
         if (impl == "eigen_fused") {
             return [threads](Inputs& in, Scratch&) {
                 const index_t p = in.plane;
                 per_plane(threads, in, [&](index_t j, index_t c) {
-                    in.Y().segment(j * p, p) = (in.A().segment(j * p, p) - in.mean.data()[c]) * in.rstd.data()[c] *
-                                                   in.gamma.data()[c] +
+                    in.Y().segment(j * p, p) = (in.A().segment(j * p, p) - in.mean.data()[c]) *
+                                                   in.rstd.data()[c] * in.gamma.data()[c] +
                                                in.beta.data()[c];
                 });
             };
@@ -273,22 +265,13 @@ Impl make_impl(Workload w, const std::string& impl, int threads) {
                 std::memcpy(in.y.data(), s.data(), static_cast<std::size_t>(s.size()) * sizeof(float));
             };
         }
-        if (impl == "proto_lanes") { // reduce.hpp's loop with 16 double accumulators per output
-            return [](Inputs& in, Scratch&) {
-                const index_t p = in.plane, planes = in.n / in.plane;
-                float* o = in.y.data();
-                const float* x = in.a.data();
-                backend::parallel_for(planes, p, [&](index_t j) {
-                    o[j] = static_cast<float>(bench_proto::sum_contiguous_lanes(x + j * p, p));
-                });
-            };
-        }
         if (impl == "eigen_fused") { // one Eigen op: colwise().sum() (no "separate" variant)
             return [threads](Inputs& in, Scratch&) {
                 const index_t p = in.plane, planes = in.n / in.plane;
                 Eigen::Map<const Eigen::ArrayXXf> x(in.a.data(), p, planes);
                 run_split(threads, planes, [&](index_t b, index_t len) {
-                    Eigen::Map<Eigen::ArrayXXf>(in.y.data() + b, 1, len) = x.middleCols(b, len).colwise().sum();
+                    Eigen::Map<Eigen::ArrayXXf>(in.y.data() + b, 1, len) =
+                        x.middleCols(b, len).colwise().sum();
                 });
             };
         }
@@ -297,7 +280,8 @@ Impl make_impl(Workload w, const std::string& impl, int threads) {
         if (impl == "reference") {
             return [threads](Inputs& in, Scratch&) {
                 run_split(threads, in.n, [&](index_t b, index_t len) {
-                    std::memcpy(in.y.data() + b, in.a.data() + b, static_cast<std::size_t>(len) * sizeof(float));
+                    std::memcpy(in.y.data() + b, in.a.data() + b,
+                                static_cast<std::size_t>(len) * sizeof(float));
                 });
             };
         }
@@ -339,8 +323,7 @@ Checksum checksum(const float* p, index_t n) {
 
 const Workload elementwise[] = {Workload::sigmoid_mul_add, Workload::silu, Workload::affine_bcast,
                                 Workload::sum_last3};
-const char* impls[] = {"cinediff_fused", "proto_vexp",     "proto_coalesce", "proto_tiled",
-                       "proto_lanes",    "eigen_separate", "eigen_fused"};
+const char* impls[] = {"cinediff_fused", "eigen_separate", "eigen_fused"};
 
 std::vector<std::unique_ptr<Inputs>> g_inputs; // one per size, built lazily, shared by benchmarks
 
@@ -382,14 +365,15 @@ int print_checksums() {
                         have_ref = true;
                     } else if (std::abs(c.sum - ref.sum) > 1e-5 * std::max(1.0, std::abs(ref.sum)) ||
                                std::abs(c.sumsq - ref.sumsq) > 1e-5 * std::max(1.0, std::abs(ref.sumsq))) {
-                        std::fprintf(stderr, "checksum mismatch: %s %s %s (%d threads): %.9g %.9g vs %.9g %.9g\n",
-                                     sizes[s].name, workload_name(w), name, t, c.sum, c.sumsq, ref.sum, ref.sumsq);
+                        std::fprintf(
+                            stderr, "checksum mismatch: %s %s %s (%d threads): %.9g %.9g vs %.9g %.9g\n",
+                            sizes[s].name, workload_name(w), name, t, c.sum, c.sumsq, ref.sum, ref.sumsq);
                         status = 1;
                     }
                 }
             }
-            std::printf("    \"%s\": {\"sum\": %.12e, \"sumsq\": %.12e}%s\n", workload_name(w), ref.sum, ref.sumsq,
-                        wi + 1 < std::size(elementwise) ? "," : "");
+            std::printf("    \"%s\": {\"sum\": %.12e, \"sumsq\": %.12e}%s\n", workload_name(w), ref.sum,
+                        ref.sumsq, wi + 1 < std::size(elementwise) ? "," : "");
         }
         std::printf("  }%s\n", s + 1 < std::size(sizes) ? "," : "");
     }
@@ -405,24 +389,36 @@ void register_all() {
             if (!impl) {
                 return;
             }
-            const std::string label = std::string(workload_name(w)) + "/" + name +
-                                      (name.rfind("eigen", 0) == 0 ? "_" + std::to_string(t) + "t" : "") + "/" +
-                                      sizes[s].name;
-            benchmark::RegisterBenchmark(label.c_str(), [s, w, impl](benchmark::State& state) {
-                Inputs& in = inputs_for(s);
-                Scratch scratch(in.n);
-                impl(in, scratch); // warm-up: first touch of temporaries and output
-                for (auto _ : state) {
-                    impl(in, scratch);
-                    benchmark::DoNotOptimize(in.y.data());
-                    benchmark::ClobberMemory();
-                }
-                const auto it = static_cast<double>(state.iterations());
-                state.SetBytesProcessed(static_cast<int64_t>(it * useful_bytes(w, in)));
-                state.SetItemsProcessed(static_cast<int64_t>(it * static_cast<double>(in.n)));
-                state.counters["elements"] = static_cast<double>(in.n);
-                state.counters["useful_bytes"] = useful_bytes(w, in);
-            })->UseRealTime()->Unit(benchmark::kMicrosecond);
+            // Appended piece by piece: GCC 12 raises a false -Wrestrict on "_" + std::string&&.
+            std::string label = workload_name(w);
+            label += "/";
+            label += name;
+            if (name.rfind("eigen", 0) == 0) {
+                label += "_";
+                label += std::to_string(t);
+                label += "t";
+            }
+            label += "/";
+            label += sizes[s].name;
+            benchmark::RegisterBenchmark(
+                label.c_str(),
+                [s, w, impl](benchmark::State& state) {
+                    Inputs& in = inputs_for(s);
+                    Scratch scratch(in.n);
+                    impl(in, scratch); // warm-up: first touch of temporaries and output
+                    for (auto _ : state) {
+                        impl(in, scratch);
+                        benchmark::DoNotOptimize(in.y.data());
+                        benchmark::ClobberMemory();
+                    }
+                    const auto it = static_cast<double>(state.iterations());
+                    state.SetBytesProcessed(static_cast<int64_t>(it * useful_bytes(w, in)));
+                    state.SetItemsProcessed(static_cast<int64_t>(it * static_cast<double>(in.n)));
+                    state.counters["elements"] = static_cast<double>(in.n);
+                    state.counters["useful_bytes"] = useful_bytes(w, in);
+                })
+                ->UseRealTime()
+                ->Unit(benchmark::kMicrosecond);
         };
         for (Workload w : elementwise) {
             for (const char* name : impls) {

@@ -4,10 +4,12 @@
 //   cinediff-ops list
 //   cinediff-ops run OP --in NAME=FILE.npy ... [--attr KEY=VALUE ...] --out DIR [--grad OUTPUT=FILE.npy ...]
 //
-// `run` writes DIR/<output>.npy for every output and, when an upstream gradient is given for
-// every output, DIR/grad_<input>.npy for every differentiable input given. float64 inputs are
-// computed in float64, float32 in float32. Any mistake: one line on stderr, exit code 2, and no
-// output file (outputs are computed in memory first and written only when everything succeeded).
+// `run` writes DIR/<output>.npy for every output it produced and, when an upstream gradient is
+// given for every differentiable output, DIR/grad_<input>.npy for every differentiable input
+// given. Outputs that are not differentiable (max_pool's indices, batch_norm's updated running
+// statistics) take no --grad. float64 inputs are computed in float64, float32 in float32. Any
+// mistake: one line on stderr, exit code 2, and no output file (outputs are computed in memory
+// first and written only when everything succeeded). See docs/cinediff-ops.md.
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
@@ -61,7 +63,11 @@ void list_ops() {
         }
         j["attributes"] = nlohmann::ordered_json::array();
         for (const auto& a : op.attributes) {
-            j["attributes"].push_back({{"name", a.name}, {"type", a.type}, {"default", a.default_value}});
+            nlohmann::ordered_json d = a.default_value; // null: required
+            if (a.required) {
+                d = nullptr;
+            }
+            j["attributes"].push_back({{"name", a.name}, {"type", a.type}, {"default", d}});
         }
         j["outputs"] = op.outputs;
         ops.push_back(j);
@@ -104,14 +110,25 @@ void run_op(const std::string& name, const std::vector<std::string>& ins,
         files.push_back(o.value);
     }
     if (!upstream.empty()) {
+        for (const auto& [key, _] : upstream) {
+            const auto o = std::find_if(context.outputs().begin(), context.outputs().end(),
+                                        [&](const auto& p) { return p.name == key; });
+            if (o == context.outputs().end()) {
+                throw usage_error(name + ": --grad names '" + key + "', which this run did not produce");
+            }
+            if (!o->backward) {
+                throw usage_error(name + ": output '" + key + "' is not differentiable");
+            }
+        }
         for (auto& o : context.outputs()) {
+            if (!o.backward) { // indices, running statistics: no gradient flows back through them
+                continue;
+            }
             const auto it = upstream.find(o.name);
             if (it == upstream.end()) {
-                throw usage_error(name + ": an upstream gradient is needed for every output; '" + o.name +
-                                  "' has none");
-            }
-            if (!o.backward) {
-                throw usage_error(name + ": output '" + o.name + "' is not differentiable");
+                throw usage_error(name +
+                                  ": an upstream gradient is needed for every differentiable output; '" +
+                                  o.name + "' has none");
             }
             if (it->second.shape != o.shape || it->second.type != o.value.type) {
                 throw usage_error(name + ": --grad " + o.name + " has " +

@@ -43,6 +43,16 @@ struct dual_leaf_kernel {
         return {r.p, r.stride, active};
     }
     CINEDIFF_HOST_DEVICE dual_strided_row<T> flat() const { return {k.data, 1, active}; }
+
+    // Host-only tile protocol (tensor/expression.hpp): the leaf's contiguous tile, as flat() reads.
+    static constexpr std::size_t tile_bytes = sizeof(T);
+    dual_strided_row<T> tile(const cinediff::detail::tile_args& a, std::byte* scratch) const {
+        return {k.tile(a, scratch).p, 1, active};
+    }
+    template <class Fn>
+    void visit_strides(Fn&& fn) const {
+        k.visit_strides(fn);
+    }
 };
 
 template <class T>
@@ -50,6 +60,11 @@ struct dual_scalar_kernel {
     T v;
     CINEDIFF_HOST_DEVICE dual_constant_row<T> row(const index_t*) const { return {v}; }
     CINEDIFF_HOST_DEVICE dual_constant_row<T> flat() const { return {v}; }
+
+    static constexpr std::size_t tile_bytes = 0;
+    dual_constant_row<T> tile(const cinediff::detail::tile_args&, std::byte*) const { return {v}; }
+    template <class Fn>
+    void visit_strides(Fn&&) const {}
 };
 
 // The kernel tree of `node` on dual numbers: leaves viewing `active` storage carry derivative 1.

@@ -16,6 +16,7 @@
 #include <thrust/transform.h>
 #include <thrust/transform_reduce.h>
 
+#include <cinediff/backend/lane_sum.hpp>
 #include <cinediff/config.hpp>
 #include <cinediff/tensor/shape.hpp>
 
@@ -25,8 +26,8 @@
 //     host builds set to OpenMP), thrust::omp::par, thrust::seq;
 //   - on a GPU: thrust::device / thrust::cuda::par when the translation unit is compiled by nvcc
 //     with THRUST_DEVICE_SYSTEM=CUDA; pointers must then point to device memory.
-// This header includes only Thrust/CUB, the standard library and cinediff's std-only config.hpp
-// and shape.hpp, so nvcc can compile it. The host executor in tensor/assign.hpp remains the
+// This header includes only Thrust/CUB, the standard library and cinediff's std-only config.hpp,
+// shape.hpp and lane_sum.hpp, so nvcc can compile it. The host executor in tensor/assign.hpp remains the
 // default path for tensors; this one is for code that must also compile for the GPU.
 //
 // Determinism. thrust::reduce / transform_reduce on the OpenMP system split the range into
@@ -60,6 +61,13 @@ struct cast_to {
     CINEDIFF_HOST_DEVICE Acc operator()(index_t i) const { return static_cast<Acc>(f(i)); }
 };
 
+template <class F>
+struct shifted {
+    const F* f;
+    index_t begin;
+    CINEDIFF_HOST_DEVICE auto operator()(index_t j) const { return (*f)(begin + j); }
+};
+
 template <class Acc, class F>
 struct block_sum {
     F f;
@@ -68,11 +76,9 @@ struct block_sum {
     CINEDIFF_HOST_DEVICE Acc operator()(index_t b) const {
         const index_t begin = b * block;
         const index_t end = begin + block < n ? begin + block : n;
-        Acc acc = Acc(0);
-        for (index_t i = begin; i < end; ++i) {
-            acc += static_cast<Acc>(f(i));
-        }
-        return acc;
+        lane_accumulator<Acc> acc;
+        acc.add(end - begin, shifted<F>{&f, begin});
+        return acc.total();
     }
 };
 
@@ -112,7 +118,8 @@ Acc transform_reduce_sum(const Policy& policy, index_t n, F f, Acc init = Acc(0)
 }
 
 // Sum of f(i) over [0, n) with a fixed association: ((init + s_0) + s_1) + ..., where s_b is the
-// sequential sum (from Acc(0)) of f over block b = [b * block, (b + 1) * block). Blocks run in
+// sum of f over block b = [b * block, (b + 1) * block) in the lane order of lane_sum.hpp (the
+// order every cinediff sum uses; see docs/numerics.md, "Summation order"). Blocks run in
 // parallel; the result is identical for every thread count.
 template <class Policy, class F, class Acc = thrust_detail::result_t<F>>
 Acc deterministic_transform_reduce_sum(const Policy& policy, index_t n, F f, Acc init = Acc(0),

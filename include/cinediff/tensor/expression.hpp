@@ -1,6 +1,10 @@
 #pragma once
 
+#include <algorithm>
+#include <concepts>
+#include <cstddef>
 #include <tuple>
+#include <utility>
 
 #include <cinediff/tensor/dtype.hpp>
 #include <cinediff/tensor/functors.hpp>
@@ -25,6 +29,18 @@
 //   E::flat_ok(out): true when every leaf is contiguous with exactly the shape `out`, so the
 //       flat kernel is valid and the whole evaluation is one vectorisable loop;
 //   E::for_each_leaf(fn): visits the leaves' views (the executor's aliasing check).
+//
+// Host-only extensions of the kernel protocol, used by the executor's broadcast/strided path when
+// every kernel in the tree has them (assign.hpp); kernels without them still work through row():
+//   K::tile_bytes: scratch bytes per tile element that K's subtree needs (sizeof(T) per leaf);
+//   k.visit_strides(fn): calls fn(const index_t* strides) with each leaf's broadcast strides;
+//   k.tile(args, scratch): like row(args.outer), but a row of *contiguous* operands covering
+//       elements [args.begin, args.begin + args.len) of that row, indexed from 0: a leaf with inner
+//       stride 1 is its own memory, any other leaf is copied into its part of `scratch`
+//       (args.cap * tile_bytes bytes, 64-byte aligned). A stride-0 leaf is copied only when
+//       args.fresh (the first tile of a row in this scratch, of the largest length). Its row
+//       types are exactly those of flat(), so a tile vectorises like the flat path and gives
+//       bit-identical results.
 namespace cinediff {
 
 namespace detail {
@@ -57,6 +73,26 @@ struct constant_row {
     CINEDIFF_HOST_DEVICE T operator[](index_t) const { return v; }
 };
 
+// One tile of a row for kernel::tile (see the protocol above).
+struct tile_args {
+    const index_t* outer; // multi-index of the row (as for row())
+    index_t begin;        // first element of the tile within the row
+    index_t len;          // elements in the tile, <= cap
+    index_t cap;          // elements per tile buffer
+    bool fresh;           // first tile of this row in this scratch: refill broadcast buffers
+};
+
+template <class K>
+concept tileable_kernel = requires(const K& k, const tile_args& a, std::byte* scratch) {
+    { K::tile_bytes } -> std::convertible_to<std::size_t>;
+    k.tile(a, scratch);
+};
+
+template <class K>
+concept stride_visitable_kernel = requires(const K& k) {
+    k.visit_strides([](const index_t*) {});
+};
+
 template <class T, std::size_t R>
 struct leaf_kernel {
     const T* data;
@@ -69,6 +105,34 @@ struct leaf_kernel {
         }
     }
     CINEDIFF_HOST_DEVICE flat_row<T> flat() const { return {data}; }
+
+    static constexpr std::size_t tile_bytes = sizeof(T);
+    flat_row<T> tile(const tile_args& a, std::byte* scratch) const {
+        const T* p = data;
+        index_t s = 0;
+        if constexpr (R > 0) {
+            p += outer_offset<R>(a.outer, strides);
+            s = strides[R - 1];
+        }
+        if (s == 1) {
+            return {p + a.begin};
+        }
+        T* buf = reinterpret_cast<T*>(scratch);
+        if (s == 0) {
+            if (a.fresh) {
+                std::fill_n(buf, a.len, p[0]);
+            }
+        } else {
+            for (index_t i = 0; i < a.len; ++i) {
+                buf[i] = p[(a.begin + i) * s];
+            }
+        }
+        return {buf};
+    }
+    template <class Fn>
+    void visit_strides(Fn&& fn) const {
+        fn(static_cast<const index_t*>(strides));
+    }
 };
 
 template <class T>
@@ -76,6 +140,11 @@ struct scalar_kernel {
     T v;
     CINEDIFF_HOST_DEVICE constant_row<T> row(const index_t*) const { return {v}; }
     CINEDIFF_HOST_DEVICE constant_row<T> flat() const { return {v}; }
+
+    static constexpr std::size_t tile_bytes = 0;
+    constant_row<T> tile(const tile_args&, std::byte*) const { return {v}; }
+    template <class Fn>
+    void visit_strides(Fn&&) const {}
 };
 
 template <class F, class... Rows>
@@ -86,6 +155,15 @@ struct map_row {
         return std::apply([&](const auto&... r) { return f(r[i]...); }, rows);
     }
 };
+
+template <class K>
+constexpr std::size_t tile_bytes_of() {
+    if constexpr (requires { K::tile_bytes; }) {
+        return K::tile_bytes;
+    } else {
+        return 0;
+    }
+}
 
 template <class F, class... Kernels>
 struct map_kernel {
@@ -104,6 +182,33 @@ struct map_kernel {
                 return map_row<F, decltype(k.flat())...>{f, {k.flat()...}};
             },
             kernels);
+    }
+
+    static constexpr std::size_t tile_bytes = (std::size_t{0} + ... + tile_bytes_of<Kernels>());
+    auto tile(const tile_args& a, std::byte* scratch) const requires(tileable_kernel<Kernels>&&...) {
+        return tile_impl(a, scratch, std::index_sequence_for<Kernels...>{});
+    }
+    template <class Fn>
+    void visit_strides(Fn&& fn) const requires(stride_visitable_kernel<Kernels>&&...) {
+        std::apply([&](const auto&... k) { (k.visit_strides(fn), ...); }, kernels);
+    }
+
+    // Child I's scratch starts after the bytes of children 0..I-1.
+    template <std::size_t I>
+    static constexpr std::size_t scratch_offset() {
+        constexpr std::size_t bytes[] = {tile_bytes_of<Kernels>()..., 0};
+        std::size_t o = 0;
+        for (std::size_t j = 0; j < I; ++j) {
+            o += bytes[j];
+        }
+        return o;
+    }
+    template <std::size_t... I>
+    auto tile_impl(const tile_args& a, std::byte* scratch, std::index_sequence<I...>) const {
+        return map_row<F, decltype(std::get<I>(kernels).tile(a, scratch))...>{
+            f,
+            {std::get<I>(kernels).tile(a,
+                                       scratch + scratch_offset<I>() * static_cast<std::size_t>(a.cap))...}};
     }
 };
 

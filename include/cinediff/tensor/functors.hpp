@@ -1,8 +1,10 @@
 #pragma once
 
 #include <cmath>
+#include <type_traits>
 
 #include <cinediff/config.hpp>
+#include <cinediff/tensor/vmath.hpp>
 
 // Element-wise operations as functors: written once, marked CINEDIFF_HOST_DEVICE, used by the
 // host executor now and by nvcc-compiled kernels unchanged. Each is a trivially copyable empty
@@ -26,6 +28,47 @@ CINEDIFF_MATH_FORWARD(erf)
 CINEDIFF_MATH_FORWARD(sin)
 CINEDIFF_MATH_FORWARD(cos)
 #undef CINEDIFF_MATH_FORWARD
+
+// exp, sigmoid and tanh of float and double use the vectorisable vmath versions on the host (a
+// std::exp call keeps a whole `omp simd` loop scalar); device code and every other number type
+// (dual numbers, ...) use the standard functions found as above.
+template <class A>
+inline constexpr bool use_vmath_v = std::is_same_v<A, float> || std::is_same_v<A, double>;
+
+template <class A>
+CINEDIFF_HOST_DEVICE auto fast_exp(A a) {
+#if !defined(__CUDA_ARCH__)
+    if constexpr (use_vmath_v<A>) {
+        return vmath::exp(a);
+    } else
+#endif
+    {
+        return math_exp(a);
+    }
+}
+template <class A>
+CINEDIFF_HOST_DEVICE auto fast_tanh(A a) {
+#if !defined(__CUDA_ARCH__)
+    if constexpr (use_vmath_v<A>) {
+        return vmath::tanh(a);
+    } else
+#endif
+    {
+        return math_tanh(a);
+    }
+}
+template <class A>
+CINEDIFF_HOST_DEVICE A fast_sigmoid(A a) {
+#if !defined(__CUDA_ARCH__)
+    if constexpr (use_vmath_v<A>) {
+        return vmath::sigmoid(a);
+    } else
+#endif
+    {
+        return A(A(1) / (A(1) + math_exp(-a)));
+    }
+}
+
 template <class A, class B>
 CINEDIFF_HOST_DEVICE auto math_pow(A a, B b) {
     using std::pow;
@@ -67,16 +110,16 @@ CINEDIFF_BINARY_FUNCTOR(power, decltype(a)(math_pow(a, b)));
 CINEDIFF_UNARY_FUNCTOR(negate, -a);
 CINEDIFF_UNARY_FUNCTOR(logical_not, !a);
 CINEDIFF_UNARY_FUNCTOR(abs, decltype(a)(math_abs(a)));
-CINEDIFF_UNARY_FUNCTOR(exp, decltype(a)(math_exp(a)));
+CINEDIFF_UNARY_FUNCTOR(exp, decltype(a)(fast_exp(a)));
 CINEDIFF_UNARY_FUNCTOR(log, decltype(a)(math_log(a)));
 CINEDIFF_UNARY_FUNCTOR(sqrt, decltype(a)(math_sqrt(a)));
 CINEDIFF_UNARY_FUNCTOR(rsqrt, decltype(a)(decltype(a)(1) / math_sqrt(a)));
-CINEDIFF_UNARY_FUNCTOR(tanh, decltype(a)(math_tanh(a)));
+CINEDIFF_UNARY_FUNCTOR(tanh, decltype(a)(fast_tanh(a)));
 CINEDIFF_UNARY_FUNCTOR(erf, decltype(a)(math_erf(a)));
 CINEDIFF_UNARY_FUNCTOR(sin, decltype(a)(math_sin(a)));
 CINEDIFF_UNARY_FUNCTOR(cos, decltype(a)(math_cos(a)));
 CINEDIFF_UNARY_FUNCTOR(square, a* a);
-CINEDIFF_UNARY_FUNCTOR(sigmoid, decltype(a)(decltype(a)(1) / (decltype(a)(1) + math_exp(-a))));
+CINEDIFF_UNARY_FUNCTOR(sigmoid, fast_sigmoid(a));
 CINEDIFF_UNARY_FUNCTOR(isnan, a != a);
 #undef CINEDIFF_UNARY_FUNCTOR
 

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include <cinediff/backend/lane_sum.hpp>
 #include <cinediff/tensor/tensor.hpp>
 
 // Reductions over chosen axes, and the cumulative sum.
@@ -11,9 +12,15 @@
 //     auto m = mean(x, {-1}, keep_dims);  // rank R, reduced axes have extent 1
 //     double total = sum(x);              // everything
 //
-// Floating-point sums accumulate in double (as PyTorch's CPU kernels do for cumsum), each output
-// element is reduced sequentially in row-major order, and full reductions combine fixed-size
-// blocks left to right: results are identical for every thread count.
+// Floating-point sums accumulate in double (as PyTorch's CPU kernels do for cumsum). Summation
+// order (docs/numerics.md, "Summation order"): the reduced elements of each output element are
+// visited in row-major order as runs along the innermost reduced axes (merged where they are
+// contiguous); sum, mean and var spread each run over 16 double accumulators (element j of a run
+// to lane j % 16, backend/lane_sum.hpp) combined by a fixed pairwise tree; full reductions do the
+// same within fixed-size blocks and combine the blocks left to right. max, min, argmax and
+// logsumexp visit the elements one by one in row-major order. cumsum adds sequentially along its
+// axis (lines that differ in the last axis are scanned side by side; each line's order is the same). The
+// order never depends on the thread count, so results are identical for every thread count.
 namespace cinediff {
 
 struct keep_dims_t {};
@@ -54,23 +61,105 @@ std::array<bool, R> reduced_axes(const index_t (&axes)[N], const char* what) {
     return reduced;
 }
 
-// Calls per_output(o, visit) for every output element o (row-major over the kept axes); visit(fn)
-// calls fn(x) for the reduced elements of o in row-major order.
+// The reduced elements of one output element: visit(fn) calls fn(x) for each of them in
+// row-major order; visit.runs(fn) calls fn(p, n, stride) for the same elements grouped in runs
+// p[0], p[stride], ..., p[(n - 1) * stride] along the innermost reduced axes (contiguous reduced
+// axes merged into one run), in the same order.
+template <class T, std::size_t R>
+struct reduction_visitor {
+    const T* base = nullptr;
+    index_t run_extent = 1;                // elements per run
+    index_t run_stride = 0;                // their stride
+    std::size_t outer_count = 0;           // number of outer reduced dimensions
+    std::array<index_t, R> outer_extent{}; // outer reduced dimensions, row-major
+    std::array<index_t, R> outer_stride{};
+    index_t count = 0; // reduced elements in total
+
+    template <class Fn>
+    void runs(Fn&& fn) const {
+        if (count == 0) {
+            return;
+        }
+        std::array<index_t, R> idx{};
+        for (index_t r = 0; r < count / run_extent; ++r) {
+            index_t offset = 0;
+            for (std::size_t k = 0; k < outer_count; ++k) {
+                offset += idx[k] * outer_stride[k];
+            }
+            fn(base + offset, run_extent, run_stride);
+            for (std::size_t k = outer_count; k-- > 0;) { // odometer over the outer reduced dims
+                if (++idx[k] < outer_extent[k]) {
+                    break;
+                }
+                idx[k] = 0;
+            }
+        }
+    }
+    template <class Fn>
+    void operator()(Fn&& fn) const {
+        runs([&](const T* p, index_t n, index_t stride) {
+            for (index_t i = 0; i < n; ++i) {
+                fn(p[i * stride]);
+            }
+        });
+    }
+};
+
+// Sum over a visitor's elements of f(x) in lane order (backend/lane_sum.hpp), per run.
+template <class Acc, class T, std::size_t R, class F>
+Acc lane_sum(const reduction_visitor<T, R>& visit, F&& f) {
+    backend::lane_accumulator<Acc> acc;
+    visit.runs([&](const T* p, index_t n, index_t stride) {
+        if (stride == 1) {
+            acc.add(n, [&](index_t j) { return f(p[j]); });
+        } else {
+            acc.add(n, [&](index_t j) { return f(p[j * stride]); });
+        }
+    });
+    return acc.total();
+}
+
+// Calls per_output(o, visit, count) for every output element o (row-major over the kept axes);
+// visit is the reduction_visitor of o's `count` reduced elements.
 template <class T, std::size_t R, class PerOutput>
 void for_each_reduction(const TensorView<const T, R>& in, const std::array<bool, R>& reduced,
                         PerOutput&& per_output) {
-    std::array<std::size_t, R> kept_axes{}, red_axes{};
-    std::size_t nk = 0, nr = 0;
-    index_t out_count = 1, red_count = 1;
+    std::array<std::size_t, R> kept_axes{};
+    std::size_t nk = 0;
+    index_t out_count = 1;
+    reduction_visitor<T, R> proto{};
+    proto.base = in.data();
+    proto.count = 1;
+    // Reduced dimensions, outermost first; an axis merges into the following reduced axis when
+    // it is adjacent and stride[d] == stride[d + 1] * shape[d + 1].
+    std::array<index_t, R> red_extent{}, red_stride{};
+    std::size_t nr = 0;
     for (std::size_t d = 0; d < R; ++d) {
         if (reduced[d]) {
-            red_axes[nr++] = d;
-            red_count *= in.shape(d);
+            proto.count *= in.shape(d);
+            if (nr > 0 && reduced[d - 1] && red_stride[nr - 1] == in.strides()[d] * in.shape(d)) {
+                red_extent[nr - 1] *= in.shape(d);
+                red_stride[nr - 1] = in.strides()[d];
+            } else {
+                red_extent[nr] = in.shape(d);
+                red_stride[nr] = in.strides()[d];
+                ++nr;
+            }
         } else {
             kept_axes[nk++] = d;
             out_count *= in.shape(d);
         }
     }
+    if (nr > 0) {
+        proto.run_extent = red_extent[nr - 1];
+        proto.run_stride = red_stride[nr - 1];
+        proto.outer_count = nr - 1;
+        for (std::size_t k = 0; k + 1 < nr; ++k) {
+            proto.outer_extent[k] = red_extent[k];
+            proto.outer_stride[k] = red_stride[k];
+        }
+    }
+    const index_t red_count = proto.count;
     backend::parallel_for(out_count, red_count, [&](index_t o) {
         index_t base = 0;
         for (std::size_t k = nk, rest = static_cast<std::size_t>(o); k-- > 0;) {
@@ -79,30 +168,8 @@ void for_each_reduction(const TensorView<const T, R>& in, const std::array<bool,
                 static_cast<index_t>(rest % static_cast<std::size_t>(extent)) * in.strides()[kept_axes[k]];
             rest /= static_cast<std::size_t>(extent);
         }
-        auto visit = [&](auto&& fn) {
-            if (red_count == 0) {
-                return;
-            }
-            std::array<index_t, R> idx{};
-            const index_t inner_extent = nr > 0 ? in.shape(red_axes[nr - 1]) : 1;
-            const index_t inner_stride = nr > 0 ? in.strides()[red_axes[nr - 1]] : 0;
-            for (index_t outer = 0; outer < red_count / inner_extent; ++outer) {
-                index_t offset = base;
-                for (std::size_t k = 0; k + 1 < nr; ++k) {
-                    offset += idx[k] * in.strides()[red_axes[k]];
-                }
-                const T* p = in.data() + offset;
-                for (index_t i = 0; i < inner_extent; ++i) {
-                    fn(p[i * inner_stride]);
-                }
-                for (std::size_t k = nr - 1; k-- > 0;) { // odometer over the outer reduced axes
-                    if (++idx[k] < in.shape(red_axes[k])) {
-                        break;
-                    }
-                    idx[k] = 0;
-                }
-            }
-        };
+        reduction_visitor<T, R> visit = proto;
+        visit.base = in.data() + base;
         per_output(o, visit, red_count);
     });
 }
@@ -170,17 +237,16 @@ constexpr bool is_nan(T x) {
     }
 
 CINEDIFF_REDUCTION(sum, detail::sum_result_t<T>, ([](auto& visit, index_t) {
-                       detail::accumulate_t<T> acc = 0;
-                       visit([&](T x) {
-                           acc += static_cast<detail::accumulate_t<T>>(static_cast<compute_type_t<T>>(x));
-                       });
+                       using Acc = detail::accumulate_t<T>;
+                       const Acc acc = detail::lane_sum<Acc>(
+                           visit, [](T x) { return static_cast<Acc>(static_cast<compute_type_t<T>>(x)); });
                        return static_cast<detail::sum_result_t<T>>(acc);
                    }))
 CINEDIFF_REDUCTION(mean, compute_type_t<T>, ([](auto& visit, index_t count) {
                        static_assert(std::is_floating_point_v<compute_type_t<T>>,
                                      "cinediff: mean needs a floating-point tensor");
-                       double acc = 0;
-                       visit([&](T x) { acc += static_cast<double>(x); });
+                       const double acc =
+                           detail::lane_sum<double>(visit, [](T x) { return static_cast<double>(x); });
                        return static_cast<compute_type_t<T>>(count > 0
                                                                  ? acc / static_cast<double>(count)
                                                                  : std::numeric_limits<double>::quiet_NaN());
@@ -234,11 +300,10 @@ auto var(const E& e, const index_t (&axes)[N], int correction = 1) {
     using T = value_type_of<E>;
     return detail::reduce_with<compute_type_t<T>, false>(
         e, axes, "var", [correction](auto& visit, index_t count) {
-            double s = 0;
-            visit([&](T x) { s += static_cast<double>(x); });
-            const double m = s / static_cast<double>(count);
-            double ss = 0;
-            visit([&](T x) { ss += (static_cast<double>(x) - m) * (static_cast<double>(x) - m); });
+            const double m = detail::lane_sum<double>(visit, [](T x) { return static_cast<double>(x); }) /
+                             static_cast<double>(count);
+            const double ss = detail::lane_sum<double>(
+                visit, [m](T x) { return (static_cast<double>(x) - m) * (static_cast<double>(x) - m); });
             const double dof = static_cast<double>(count - correction);
             return static_cast<compute_type_t<T>>(dof > 0 ? ss / dof
                                                           : std::numeric_limits<double>::quiet_NaN());
@@ -249,11 +314,10 @@ auto var(const E& e, const index_t (&axes)[N], keep_dims_t, int correction = 1) 
     using T = value_type_of<E>;
     return detail::reduce_with<compute_type_t<T>, true>(
         e, axes, "var", [correction](auto& visit, index_t count) {
-            double s = 0;
-            visit([&](T x) { s += static_cast<double>(x); });
-            const double m = s / static_cast<double>(count);
-            double ss = 0;
-            visit([&](T x) { ss += (static_cast<double>(x) - m) * (static_cast<double>(x) - m); });
+            const double m = detail::lane_sum<double>(visit, [](T x) { return static_cast<double>(x); }) /
+                             static_cast<double>(count);
+            const double ss = detail::lane_sum<double>(
+                visit, [m](T x) { return (static_cast<double>(x) - m) * (static_cast<double>(x) - m); });
             const double dof = static_cast<double>(count - correction);
             return static_cast<compute_type_t<T>>(dof > 0 ? ss / dof
                                                           : std::numeric_limits<double>::quiet_NaN());
@@ -285,7 +349,8 @@ auto argmax(const E& e, index_t axis) {
     });
 }
 
-// Sum of every element (double accumulation for floats, fixed blocks combined in order).
+// Sum of every element (double accumulation for floats; lane order within fixed blocks, the blocks
+// combined in order).
 template <expression E>
 auto sum(const E& e) {
     using T = value_type_of<E>;
@@ -297,11 +362,12 @@ auto sum(const E& e) {
     const Acc total = backend::deterministic_reduce(
         in.size(), 65536, Acc{0},
         [&](index_t b, index_t end) {
-            Acc acc = 0;
-            for (index_t i = b; i < end; ++i) {
-                acc += static_cast<Acc>(static_cast<compute_type_t<T>>(p[i]));
-            }
-            return acc;
+            // Lane order within the block: the additions of deterministic_transform_reduce_sum.
+            backend::lane_accumulator<Acc> acc;
+            const T* q = p + b;
+            acc.add(end - b,
+                    [q](index_t j) { return static_cast<Acc>(static_cast<compute_type_t<T>>(q[j])); });
+            return acc.total();
         },
         [](Acc a, Acc b) { return a + b; });
     return static_cast<detail::sum_result_t<T>>(total);
@@ -329,6 +395,39 @@ auto cumsum(const E& e, index_t axis) {
     const auto out_strides = out.strides();
     const index_t len = in.shape(a);
     const index_t lines = len == 0 ? 0 : in.size() / len;
+    using Acc = detail::accumulate_t<T>;
+    if (a + 1 < R && in.strides()[R - 1] == 1 && in.shape(R - 1) > 1) {
+        // Lines that differ only in the (contiguous) last axis are scanned side by side, a block of
+        // columns at a time: each line still adds in order along `a`, so results are those of the
+        // line-by-line loop below, but the adds vectorise across columns.
+        constexpr index_t block = 64;
+        const index_t width = in.shape(R - 1);
+        backend::parallel_for(lines / width, len * width, [&](index_t group) {
+            index_t in_off = 0, out_off = 0;
+            for (std::size_t d = R - 1, rest = static_cast<std::size_t>(group); d-- > 0;) {
+                if (d == a) {
+                    continue;
+                }
+                const auto i = static_cast<index_t>(rest % static_cast<std::size_t>(in.shape(d)));
+                rest /= static_cast<std::size_t>(in.shape(d));
+                in_off += i * in.strides()[d];
+                out_off += i * out_strides[d];
+            }
+            for (index_t c0 = 0; c0 < width; c0 += block) {
+                const index_t cw = std::min(block, width - c0);
+                Acc acc[block] = {};
+                for (index_t i = 0; i < len; ++i) {
+                    const T* src = in.data() + in_off + i * in.strides()[a] + c0;
+                    Out* dst = out.data() + out_off + i * out_strides[a] + c0;
+                    for (index_t c = 0; c < cw; ++c) {
+                        acc[c] += static_cast<Acc>(static_cast<compute_type_t<T>>(src[c]));
+                        dst[c] = static_cast<Out>(acc[c]);
+                    }
+                }
+            }
+        });
+        return out;
+    }
     backend::parallel_for(lines, len, [&](index_t line) {
         index_t in_off = 0, out_off = 0;
         for (std::size_t d = R, rest = static_cast<std::size_t>(line); d-- > 0;) {
@@ -340,10 +439,9 @@ auto cumsum(const E& e, index_t axis) {
             in_off += i * in.strides()[d];
             out_off += i * out_strides[d];
         }
-        detail::accumulate_t<T> acc = 0;
+        Acc acc = 0;
         for (index_t i = 0; i < len; ++i) {
-            acc += static_cast<detail::accumulate_t<T>>(
-                static_cast<compute_type_t<T>>(in.data()[in_off + i * in.strides()[a]]));
+            acc += static_cast<Acc>(static_cast<compute_type_t<T>>(in.data()[in_off + i * in.strides()[a]]));
             out.data()[out_off + i * out_strides[a]] = static_cast<Out>(acc);
         }
     });
