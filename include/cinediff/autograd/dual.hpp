@@ -53,6 +53,12 @@ struct dual {
         const T t = std::tanh(a.v);
         return {t, a.d * (T(1) - t * t)};
     }
+    // The logistic function, stable on both tails, with derivative s(1 - s) (see op::math_sigmoid).
+    CINEDIFF_HOST_DEVICE friend dual math_sigmoid(dual a) {
+        const T e = std::exp(-std::abs(a.v));
+        const T s = a.v >= T(0) ? T(1) / (T(1) + e) : e / (T(1) + e);
+        return {s, a.d * s * (T(1) - s)};
+    }
     CINEDIFF_HOST_DEVICE friend dual erf(dual a) {
         return {std::erf(a.v), a.d * T(2) / std::sqrt(std::numbers::pi_v<T>) * std::exp(-a.v * a.v)};
     }

@@ -54,6 +54,45 @@ class adam_family : public optimizer_base<T, adam_options> {
 
     std::map<std::string, moments>& state() { return m_state; }
 
+    optimizer_state<T> export_state() const {
+        optimizer_state<T> s;
+        this->export_learning_rates(s);
+        for (const auto& [name, m] : m_state) {
+            s.counters[name + ".step"] = m.step;
+            s.buffers[name + ".exp_avg"] = m.exp_avg;
+            s.buffers[name + ".exp_avg_sq"] = m.exp_avg_sq;
+            if (!m.max_exp_avg_sq.empty()) {
+                s.buffers[name + ".max_exp_avg_sq"] = m.max_exp_avg_sq;
+            }
+        }
+        return s;
+    }
+    // Replaces the moments with those of `s` (parameters absent from `s` start fresh, as after
+    // construction). Validates everything before changing anything.
+    void import_state(const optimizer_state<T>& s) {
+        std::map<std::string, moments> next;
+        this->for_each_param([&](const std::string& name, std::size_t size) {
+            const auto step = s.counters.find(name + ".step");
+            if (step == s.counters.end()) {
+                return;
+            }
+            const auto* m = detail::find_buffer(s, name + ".exp_avg", size, "adam");
+            const auto* v = detail::find_buffer(s, name + ".exp_avg_sq", size, "adam");
+            if (m == nullptr || v == nullptr) {
+                throw std::invalid_argument("adam::import_state: '" + name + "' has a step but no moments");
+            }
+            moments& dst = next[name];
+            dst.step = step->second;
+            dst.exp_avg = *m;
+            dst.exp_avg_sq = *v;
+            if (const auto* vmax = detail::find_buffer(s, name + ".max_exp_avg_sq", size, "adam")) {
+                dst.max_exp_avg_sq = *vmax;
+            }
+        });
+        m_state = std::move(next);
+        this->import_learning_rates(s);
+    }
+
   private:
     void update(nn::named_parameter<T>& p, const adam_options& o) {
         const std::span<T> x = p.variable->value_span();

@@ -1,5 +1,8 @@
 #pragma once
 
+#include <map>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include <cinediff/backend/parallel.hpp>
@@ -26,7 +29,40 @@ concept optimizer = requires(O& o) {
     { o.group_count() } -> std::convertible_to<std::size_t>;
 };
 
+// An optimiser's (or EMA's) resumable state as plain named arrays and counters, so a checkpoint can
+// store it without knowing the optimiser: buffers by "<parameter>.<slot>" (e.g.
+// "conv1.weight.exp_avg"), counters by "<parameter>.step" and scalars by "param_groups.<i>.lr"
+// (schedulers change learning rates, so they must survive a resume).
+template <class T>
+struct optimizer_state {
+    std::map<std::string, std::vector<T>> buffers;
+    std::map<std::string, std::int64_t> counters;
+    std::map<std::string, double> scalars;
+};
+
+// What an optimiser (or EMA) that can be checkpointed provides.
+template <class O, class T>
+concept stateful = requires(O& o, const optimizer_state<T>& s) {
+    { o.export_state() } -> std::same_as<optimizer_state<T>>;
+    o.import_state(s);
+};
+
 namespace detail {
+// Looks up a buffer of an imported state and checks it fits the parameter it belongs to.
+template <class T>
+const std::vector<T>* find_buffer(const optimizer_state<T>& s, const std::string& key, std::size_t size,
+                                  const char* who) {
+    const auto it = s.buffers.find(key);
+    if (it == s.buffers.end()) {
+        return nullptr;
+    }
+    if (it->second.size() != size) {
+        throw std::invalid_argument(std::string(who) + "::import_state: '" + key + "' has " +
+                                    std::to_string(it->second.size()) + " elements, the parameter has " +
+                                    std::to_string(size));
+    }
+    return &it->second;
+}
 
 // Runs fn(value, grad, state..., n) on every parameter with a gradient; parallel over elements in
 // fixed blocks (element-wise updates, so the thread count cannot change results).
@@ -46,6 +82,7 @@ bool has_gradient(const nn::named_parameter<T>& p) {
 template <class T, class Options>
 class optimizer_base {
   public:
+    using value_type = T;
     std::size_t group_count() const { return m_groups.size(); }
     double learning_rate(std::size_t group) const { return m_groups.at(group).options.lr; }
     void set_learning_rate(std::size_t group, double lr) { m_groups.at(group).options.lr = lr; }
@@ -59,6 +96,29 @@ class optimizer_base {
     }
 
   protected:
+    void export_learning_rates(optimizer_state<T>& s) const {
+        for (std::size_t i = 0; i < m_groups.size(); ++i) {
+            s.scalars["param_groups." + std::to_string(i) + ".lr"] = m_groups[i].options.lr;
+        }
+    }
+    void import_learning_rates(const optimizer_state<T>& s) {
+        for (std::size_t i = 0; i < m_groups.size(); ++i) {
+            if (const auto it = s.scalars.find("param_groups." + std::to_string(i) + ".lr");
+                it != s.scalars.end()) {
+                m_groups[i].options.lr = it->second;
+            }
+        }
+    }
+    // Every parameter of every group, by name, with its element count (to validate imports).
+    template <class Fn>
+    void for_each_param(Fn&& fn) const {
+        for (const auto& g : m_groups) {
+            for (const auto& p : g.params) {
+                fn(p.name, p.variable->value_span().size());
+            }
+        }
+    }
+
     std::vector<param_group<T, Options>> m_groups;
 };
 

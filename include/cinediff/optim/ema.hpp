@@ -20,6 +20,7 @@ struct ema_options {
 template <class T>
 class ema {
   public:
+    using value_type = T;
     ema(const std::vector<nn::named_parameter<T>>& params, ema_options options) : m_options(options) {
         for (const auto& p : params) {
             const auto v = p.variable->value_span();
@@ -70,6 +71,32 @@ class ema {
     }
     std::int64_t optimization_step() const { return m_optimization_step; }
     const std::vector<std::pair<std::string, std::vector<T>>>& shadow() const { return m_shadow; }
+
+    optimizer_state<T> export_state() const {
+        optimizer_state<T> s;
+        s.counters["optimization_step"] = m_optimization_step;
+        for (const auto& [name, v] : m_shadow) {
+            s.buffers[name] = v;
+        }
+        return s;
+    }
+    // Every tracked parameter must be present with its size; validates before changing anything.
+    void import_state(const optimizer_state<T>& s) {
+        auto next = m_shadow;
+        for (auto& [name, v] : next) {
+            const auto* b = detail::find_buffer(s, name, v.size(), "ema");
+            if (b == nullptr) {
+                throw std::invalid_argument("ema::import_state: no shadow value for '" + name + "'");
+            }
+            v = *b;
+        }
+        const auto step = s.counters.find("optimization_step");
+        if (step == s.counters.end()) {
+            throw std::invalid_argument("ema::import_state: no optimization_step");
+        }
+        m_shadow = std::move(next);
+        m_optimization_step = step->second;
+    }
 
   private:
     ema_options m_options;

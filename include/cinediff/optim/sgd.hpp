@@ -46,6 +46,26 @@ class sgd : public optimizer_base<T, sgd_options> {
     // The momentum buffers, by parameter name (for checkpoints).
     std::map<std::string, std::vector<T>>& momentum_buffers() { return m_momentum; }
 
+    optimizer_state<T> export_state() const {
+        optimizer_state<T> s;
+        this->export_learning_rates(s);
+        for (const auto& [name, b] : m_momentum) {
+            s.buffers[name + ".momentum_buffer"] = b;
+        }
+        return s;
+    }
+    // Replaces the momentum buffers with those of `s`; validates before changing anything.
+    void import_state(const optimizer_state<T>& s) {
+        std::map<std::string, std::vector<T>> next;
+        this->for_each_param([&](const std::string& name, std::size_t size) {
+            if (const auto* b = detail::find_buffer(s, name + ".momentum_buffer", size, "sgd")) {
+                next[name] = *b;
+            }
+        });
+        m_momentum = std::move(next);
+        this->import_learning_rates(s);
+    }
+
   private:
     void update(nn::named_parameter<T>& p, const sgd_options& o) {
         const std::span<T> x = p.variable->value_span();

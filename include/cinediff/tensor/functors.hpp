@@ -57,6 +57,14 @@ CINEDIFF_HOST_DEVICE auto fast_tanh(A a) {
         return math_tanh(a);
     }
 }
+// The logistic function for types without a vmath version. Number types whose generic form breaks
+// down provide their own by ADL (dual numbers: 1/(1 + e^-x) differentiated as a quotient gives
+// inf/inf = NaN below x = -88 in float, where the derivative s(1 - s) is simply ~0).
+template <class A>
+CINEDIFF_HOST_DEVICE A math_sigmoid(A a) {
+    return A(A(1) / (A(1) + math_exp(-a)));
+}
+
 template <class A>
 CINEDIFF_HOST_DEVICE A fast_sigmoid(A a) {
 #if !defined(__CUDA_ARCH__)
@@ -65,7 +73,7 @@ CINEDIFF_HOST_DEVICE A fast_sigmoid(A a) {
     } else
 #endif
     {
-        return A(A(1) / (A(1) + math_exp(-a)));
+        return A(math_sigmoid(a));
     }
 }
 

@@ -20,6 +20,20 @@ BOOST_AUTO_TEST_CASE(forward_matches_tensor_expression_and_records_one_node) {
     BOOST_TEST(std::string(y.grad_fn_name()) == "fused_elementwise");
 }
 
+BOOST_AUTO_TEST_CASE(sigmoid_gradient_is_finite_on_both_tails) {
+    // 1/(1 + e^-x) differentiated as a quotient is inf/inf below x = -88 in float.
+    const float values[] = {-200.0f, -100.0f, -88.5f, 0.0f, 88.5f, 200.0f};
+    Variable<float, 1> v(Tensor<float, 1>({6}, {-200.0f, -100.0f, -88.5f, 0.0f, 88.5f, 200.0f}), true);
+    Variable<float, 1> y = sigmoid(v) * 1.0f;
+    y.backward(Tensor<float, 1>({6}, 1.0f));
+    for (index_t i = 0; i < 6; ++i) {
+        const double s = 1.0 / (1.0 + std::exp(-static_cast<double>(values[i])));
+        BOOST_TEST(std::isfinite(v.grad()(i)));
+        // Relative 1e-6, plus the spacing of float subnormals (the tails are below FLT_MIN).
+        BOOST_TEST(std::abs(v.grad()(i) - s * (1 - s)) <= 1e-6 * s * (1 - s) + 1e-44);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(gradients_of_broadcast_product_match_hand_derivation) {
     Variable<double, 2> a(distinct<double, 2>({3, 4}), true);
     Variable<double, 1> b(distinct<double, 1>({4}, 1.0), true);

@@ -288,3 +288,34 @@ BOOST_AUTO_TEST_CASE(loss) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// Metric ops (tools/ops/ops_metrics.cpp) against scikit-learn / SciPy / statsmodels
+// (tests/golden/metrics_ops.py).
+BOOST_AUTO_TEST_SUITE(cinediff_ops_golden_metrics)
+
+BOOST_AUTO_TEST_CASE(classification_statistics_generation_segmentation) {
+    run_file("metrics/ops.safetensors", {"confusion_matrix",
+                                         "accuracy_score",
+                                         "balanced_accuracy_score",
+                                         "f1_score",
+                                         "precision_score",
+                                         "recall_score",
+                                         "precision_recall_fscore_support",
+                                         "top_k_accuracy_score",
+                                         "roc_curve",
+                                         "roc_auc_score",
+                                         "mcnemar",
+                                         "paired_t_test",
+                                         "wilcoxon",
+                                         "kmeans",
+                                         "frechet_distance",
+                                         "diversity_score",
+                                         "vae_seq",
+                                         "dynamic_smoothness",
+                                         "dice",
+                                         "iou",
+                                         "hausdorff_distance",
+                                         "average_symmetric_surface_distance"});
+}
+
+BOOST_AUTO_TEST_SUITE_END()
